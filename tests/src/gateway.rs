@@ -114,7 +114,12 @@ impl GatewayProcess {
         let child = Command::new(binary())
             .args(["run", "--config"])
             .arg(&cfg)
-            .env("RUST_LOG", "info,gpc_gateway::pipeline=debug")
+            // IT_GATEWAY_LOG widens the log filter when investigating a failure.
+            .env(
+                "RUST_LOG",
+                std::env::var("IT_GATEWAY_LOG")
+                    .unwrap_or_else(|_| "info,gpc_gateway::pipeline=debug".to_owned()),
+            )
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()

@@ -120,6 +120,20 @@ impl AmqpInput {
                         break;
                     }
                 }
+                SessionEnd::Broken(reason) => {
+                    warn!(
+                        reason = %reason,
+                        messaging.destination.name = queue,
+                        "Consumer lost; starting a new one on a new connection."
+                    );
+                    if !backoff.wait(&shutdown).await {
+                        break;
+                    }
+                    // On failure the next session's open retries with backoff.
+                    if let Ok(fresh) = crate::connect(&settings.cfg).await {
+                        conn = fresh;
+                    }
+                }
             }
         }
         info!(messaging.destination.name = queue, "AMQP input stopped.");

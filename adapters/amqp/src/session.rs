@@ -28,6 +28,9 @@ pub(crate) enum SessionEnd {
     Shutdown,
     /// The consumer or its channel is gone; a new session is needed.
     Lost(String),
+    /// The connection cannot be trusted (an operation on it hung): a new session on a new
+    /// connection is needed.
+    Broken(String),
 }
 
 /// How collecting a batch ended.
@@ -40,6 +43,14 @@ enum Collected {
     Cancelled,
     /// The channel failed: the collected deliveries cannot be acknowledged any more.
     Failed(lapin::Error),
+}
+
+/// How settling a batch ended.
+enum Settled {
+    /// Acknowledged, or left for the broker to redeliver.
+    Done,
+    /// The acknowledgement did not complete in time: the channel cannot be trusted.
+    ChannelHung,
 }
 
 /// A consumer channel and a confirm-mode channel for dead letters.
@@ -162,12 +173,26 @@ impl Session {
                 tokio::pin!(settle);
                 tokio::select! {
                     biased;
-                    () = &mut settle => false,
+                    settled = &mut settle => match settled {
+                        Settled::Done => false,
+                        Settled::ChannelHung => {
+                            return SessionEnd::Broken("an acknowledgement hung".to_owned());
+                        }
+                    },
                     () = shutdown.cancelled() => {
                         // Stop deliveries first, then let the batch in flight finish.
                         cancel_consumer(&channel, tag).await;
                         settle.await;
                         true
+                    }
+                    // An ack on a connection that died mid-batch may never complete. Giving up
+                    // the batch is safe: its outcome is stored or not, and the broker
+                    // redelivers it to the next session, where the store de-duplicates it.
+                    () = connection_gone(conn.status()) => {
+                        return SessionEnd::Broken("the connection was lost while settling".to_owned());
+                    }
+                    () = channel_stalled(&channel) => {
+                        return SessionEnd::Broken("the consumer channel stalled while settling".to_owned());
                     }
                 }
             };
@@ -216,35 +241,44 @@ impl Session {
         s: &Settings,
         ingest: &dyn Ingest,
         shutdown: &CancellationToken,
-    ) {
+    ) -> Settled {
         let mut batch = batch;
         // Deliveries of a channel incarnation that has since failed cannot be acknowledged;
         // the broker has requeued them and redelivers them on the recovered channel.
         batch.retain(|d| d.acker.usable());
         if batch.is_empty() {
-            return;
+            return Settled::Done;
         }
         let Some(outcomes) = ingest_with_retry(&batch, s, ingest, shutdown).await else {
-            return;
+            return Settled::Done;
         };
         if !self.dead_letter(conn, &batch, &outcomes, s, shutdown).await {
-            return;
+            return Settled::Done;
         }
         let Some(last) = batch.last() else {
-            return;
+            return Settled::Done;
         };
-        match last.acker.ack(BasicAckOptions { multiple: true }).await {
-            Ok(true) => debug!(count = batch.len(), "Acknowledged the batch."),
-            Ok(false) => warn!(
+        let ack = last.acker.ack(BasicAckOptions { multiple: true });
+        match tokio::time::timeout(s.cfg.confirm_timeout, ack).await {
+            Ok(Ok(true)) => debug!(count = batch.len(), "Acknowledged the batch."),
+            Ok(Ok(false)) => warn!(
                 count = batch.len(),
                 "Channel closed before the batch was acknowledged; the broker will redeliver it."
             ),
-            Err(error) => warn!(
+            Ok(Err(error)) => warn!(
                 error = %error,
                 count = batch.len(),
                 "Acknowledging the batch failed; the broker will redeliver it."
             ),
+            Err(_) => {
+                warn!(
+                    count = batch.len(),
+                    "Acknowledging the batch hung; the broker will redeliver it to a new consumer."
+                );
+                return Settled::ChannelHung;
+            }
         }
+        Settled::Done
     }
 
     /// Publishes the rejected deliveries to the dead-letter queue, retrying until confirmed.

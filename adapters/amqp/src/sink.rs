@@ -37,6 +37,9 @@ struct State {
     own: Option<Connection>,
     /// Since when the channel has been waiting for lapin's recovery.
     recovering_since: Option<tokio::time::Instant>,
+    /// The last batch failed or hung on this channel: lapin's recovery can leave a channel that
+    /// reports itself connected while publishes never complete, so it is not trusted again.
+    stale: bool,
 }
 
 impl AmqpEventSink {
@@ -59,6 +62,7 @@ impl AmqpEventSink {
                 conn_status,
                 own: None,
                 recovering_since: None,
+                stale: false,
             }),
         })
     }
@@ -67,6 +71,9 @@ impl AmqpEventSink {
     /// closed for good (a channel-level error, or lapin gave up recovering the connection).
     async fn ensure_channel(&self, state: &mut State) -> Result<(), SinkError> {
         let channel = state.channel.status();
+        if state.stale {
+            return self.reconnect(state).await;
+        }
         if channel.connected() {
             state.recovering_since = None;
             return Ok(());
@@ -87,20 +94,52 @@ impl AmqpEventSink {
                 .map_err(unavailable)?;
             return Ok(());
         }
-        info!("Opening a new AMQP connection for the bus publisher.");
+        self.reconnect(state).await
+    }
+
+    /// Replaces the channel with one on a new connection of the sink's own.
+    async fn reconnect(&self, state: &mut State) -> Result<(), SinkError> {
         let own = crate::connect(&self.cfg).await.map_err(unavailable)?;
+        info!("The bus publisher opened a new AMQP connection.");
         state.channel = crate::channel::open_confirming(&own, "publisher")
             .await
             .map_err(unavailable)?;
         state.conn_status = own.status().clone();
         *self.status.lock().unwrap_or_else(PoisonError::into_inner) = state.conn_status.clone();
-        state.own = Some(own);
+        if let Some(old) = state.own.replace(own) {
+            // Best effort: the old connection may be half dead; do not wait on it.
+            tokio::spawn(async move {
+                let _ = old.close(200, ShortString::from("replaced")).await;
+            });
+        }
+        state.stale = false;
+        state.recovering_since = None;
         Ok(())
     }
 
+    /// Publishes a batch and waits for its confirms, all within `confirm_timeout`: a publish
+    /// on a connection that died mid-batch can wait forever otherwise.
     async fn publish_all(&self, events: &[BusEvent]) -> Result<(), SinkError> {
         let mut state = self.state.lock().await;
         self.ensure_channel(&mut state).await?;
+        let timeout = self.cfg.confirm_timeout;
+        let result = tokio::time::timeout(timeout, self.publish_on(&state.channel, events))
+            .await
+            .unwrap_or_else(|_| {
+                Err(SinkError::Unavailable(format!(
+                    "the batch was not confirmed within {timeout:?}"
+                )))
+            });
+        if let Err(SinkError::Unavailable(reason)) = &result {
+            if !state.stale {
+                info!(%reason, "Bus publish failed; the next batch uses a new channel.");
+            }
+            state.stale = true;
+        }
+        result
+    }
+
+    async fn publish_on(&self, channel: &Channel, events: &[BusEvent]) -> Result<(), SinkError> {
         let mut confirms = Vec::with_capacity(events.len());
         for event in events {
             let routing_key = ShortString::try_new(event.event_type.as_str()).map_err(|_| {
@@ -109,8 +148,7 @@ impl AmqpEventSink {
                     event.seq
                 ))
             })?;
-            let confirm = state
-                .channel
+            let confirm = channel
                 .basic_publish(
                     self.exchange.clone(),
                     routing_key,
@@ -122,10 +160,7 @@ impl AmqpEventSink {
                 .map_err(|e| SinkError::Unavailable(format!("publish failed: {e}")))?;
             confirms.push(confirm);
         }
-        let timeout = self.cfg.confirm_timeout;
-        tokio::time::timeout(timeout, await_confirms(confirms))
-            .await
-            .map_err(|_| SinkError::Unavailable(format!("no confirm within {timeout:?}")))?
+        await_confirms(confirms).await
     }
 }
 
