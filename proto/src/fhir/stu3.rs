@@ -203,24 +203,26 @@ fn prefix(ty: &str) -> &'static str {
 
 /// True for the resource types of the table.
 pub fn is_resource(ty: &str) -> bool {
-    matches!(
-        ty,
-        "Bundle"
-            | "Binary"
-            | "MessageHeader"
-            | "Organization"
-            | "Composition"
-            | "Encounter"
-            | "Patient"
-            | "Practitioner"
-            | "PractitionerRole"
-            | "Observation"
-            | "MedicationDispense"
-            | "Condition"
-            | "ClinicalImpression"
-            | "OperationOutcome"
-    )
+    RESOURCE_TYPES.contains(&ty)
 }
+
+/// The resource types of the table.
+const RESOURCE_TYPES: &[&str] = &[
+    "Bundle",
+    "Binary",
+    "MessageHeader",
+    "Organization",
+    "Composition",
+    "Encounter",
+    "Patient",
+    "Practitioner",
+    "PractitionerRole",
+    "Observation",
+    "MedicationDispense",
+    "Condition",
+    "ClinicalImpression",
+    "OperationOutcome",
+];
 
 /// True for primitive types (lower-case initial, as FHIR names them).
 pub fn is_primitive(ty: &str) -> bool {
@@ -297,7 +299,14 @@ pub struct ChildInfo {
 /// The child `name` of type `parent` (choice elements by their typed name, `valueQuantity`),
 /// `None` when the type is outside the table or has no such child.
 pub fn child(parent: &str, name: &str) -> Option<ChildInfo> {
-    cached_slots(parent)?
+    match reachable_slots().get(parent) {
+        Some(slots) => find_child(slots, name),
+        None => find_child(&cached_slots(parent)?, name),
+    }
+}
+
+fn find_child(slots: &[Slot], name: &str) -> Option<ChildInfo> {
+    slots
         .iter()
         .copied()
         .enumerate()
@@ -308,6 +317,31 @@ pub fn child(parent: &str, name: &str) -> Option<ChildInfo> {
             };
             Some(ChildInfo { index, repeats, ty })
         })
+}
+
+/// The slots of every type reachable from the resources of the table, built once and read
+/// without a lock: the validator looks up every element of every message it checks.
+fn reachable_slots() -> &'static HashMap<&'static str, Vec<Slot>> {
+    static TABLE: OnceLock<HashMap<&'static str, Vec<Slot>>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table = HashMap::new();
+        let mut todo: Vec<&'static str> = RESOURCE_TYPES.to_vec();
+        while let Some(ty) = todo.pop() {
+            if table.contains_key(ty) {
+                continue;
+            }
+            let Some(slots) = slots(ty) else {
+                continue;
+            };
+            let slots: Vec<Slot> = slots.collect();
+            for &(_, _, types) in &slots {
+                let types = if types == "*" { ANY_TYPE } else { types };
+                todo.extend(types.split('|').map(str::trim));
+            }
+            table.insert(ty, slots);
+        }
+        table
+    })
 }
 
 /// Type named by a choice suffix (`Quantity`, `DateTime` → `dateTime`) if `allowed` lists it.
@@ -332,6 +366,21 @@ const ANY_TYPE: &str = "boolean|integer|decimal|base64Binary|instant|string|uri|
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_lock_free_table_agrees_with_the_definitions() {
+        let table = reachable_slots();
+        assert!(table.contains_key("Bundle.entry"));
+        assert!(table.contains_key("CodeableConcept"));
+        for (ty, slots) in table {
+            let direct: Vec<Slot> = slots_of_definition(ty);
+            assert_eq!(slots, &direct, "{ty}");
+        }
+    }
+
+    fn slots_of_definition(ty: &str) -> Vec<Slot> {
+        slots(ty).map(Iterator::collect).unwrap_or_default()
+    }
 
     #[test]
     fn children_types_and_choices() {

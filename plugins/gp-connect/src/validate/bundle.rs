@@ -4,6 +4,7 @@
 //! document, document identifier; and the SNOMED CT / dm+d check digits of every coding.
 
 use super::Report;
+use super::path::Path;
 use crate::checks::{is_uuid, sctid_valid};
 use crate::xmldom::XmlNode;
 
@@ -12,7 +13,7 @@ const DMD: &str = "https://dmd.nhs.uk";
 const UCUM: &str = "http://unitsofmeasure.org";
 
 /// The resource an in-bundle reference points at: by `fullUrl`, or by `Type/id`.
-pub(crate) fn resolve<'a>(bundle: &'a XmlNode, reference: &str) -> Option<&'a XmlNode> {
+pub(crate) fn resolve<'a>(bundle: &'a XmlNode<'a>, reference: &str) -> Option<&'a XmlNode<'a>> {
     bundle.resolve(reference).or_else(|| {
         let (ty, id) = reference.split_once('/')?;
         bundle
@@ -24,9 +25,9 @@ pub(crate) fn resolve<'a>(bundle: &'a XmlNode, reference: &str) -> Option<&'a Xm
 
 /// `(index, resource)` of the entries of type `ty`.
 pub(crate) fn of_type<'a>(
-    bundle: &'a XmlNode,
+    bundle: &'a XmlNode<'a>,
     ty: &'a str,
-) -> impl Iterator<Item = (usize, &'a XmlNode)> + 'a {
+) -> impl Iterator<Item = (usize, &'a XmlNode<'a>)> + 'a {
     bundle
         .entries()
         .enumerate()
@@ -165,7 +166,7 @@ pub(super) fn check_bundle(bundle: &XmlNode, path: &str, r: &mut Report) {
 }
 
 /// Every `reference/@value` below `node`, not descending into nested Bundles.
-pub(super) fn references(node: &XmlNode) -> Vec<&str> {
+pub(super) fn references<'a>(node: &'a XmlNode<'a>) -> Vec<&'a str> {
     let mut out = Vec::new();
     let mut stack = vec![node];
     while let Some(n) = stack.pop() {
@@ -183,7 +184,7 @@ pub(super) fn references(node: &XmlNode) -> Vec<&str> {
 
 /// SNOMED CT / dm+d identifiers (format, partition, Verhoeff) and UCUM codes of every
 /// system + code pair in the tree (Codings and Quantities).
-pub(super) fn check_codes(node: &XmlNode, path: &str, r: &mut Report) {
+pub(super) fn check_codes(node: &XmlNode, path: &Path<'_>, r: &mut Report) {
     if let (Some(system), Some(code)) = (node.value_at(&["system"]), node.value_at(&["code"])) {
         if (system == SNOMED || system == DMD) && !sctid_valid(code) {
             r.error(
@@ -200,8 +201,9 @@ pub(super) fn check_codes(node: &XmlNode, path: &str, r: &mut Report) {
     let mut counts: Vec<(&str, usize)> = Vec::new();
     for child in node.children.iter().filter(|c| !c.xhtml) {
         if child.name == "resource" {
+            let slot = path.field("resource");
             for res in &child.children {
-                check_codes(res, &format!("{path}.resource({})", res.name), r);
+                check_codes(res, &slot.resource(&res.name), r);
             }
             continue;
         }
@@ -215,6 +217,6 @@ pub(super) fn check_codes(node: &XmlNode, path: &str, r: &mut Report) {
                 0
             }
         };
-        check_codes(child, &format!("{path}.{}[{n}]", child.name), r);
+        check_codes(child, &path.item(&child.name, n), r);
     }
 }

@@ -44,18 +44,18 @@ const EVENTS: [(&str, &str); 12] = [
 /// What the use-case rules need from the header.
 pub(super) struct Header<'a> {
     /// The MessageHeader.
-    pub(super) node: &'a XmlNode,
+    pub(super) node: &'a XmlNode<'a>,
     /// Its path.
     pub(super) path: String,
     /// `event.code`.
     pub(super) event: Option<&'a str>,
     /// Handling key values: `(key, value element)` of each key found exactly once.
-    pub(super) keys: Vec<(&'static str, &'a XmlNode)>,
+    pub(super) keys: Vec<(&'static str, &'a XmlNode<'a>)>,
 }
 
 impl<'a> Header<'a> {
     /// The value element of a handling key.
-    pub(super) fn key(&self, key: &str) -> Option<&'a XmlNode> {
+    pub(super) fn key(&self, key: &str) -> Option<&'a XmlNode<'a>> {
         self.keys.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
     }
 
@@ -70,7 +70,7 @@ impl<'a> Header<'a> {
 }
 
 /// Checks the envelope; `None` when there is no MessageHeader to go on from.
-pub(super) fn check<'a>(root: &'a XmlNode, r: &mut Report) -> Option<Header<'a>> {
+pub(super) fn check<'a>(root: &'a XmlNode<'a>, r: &mut Report) -> Option<Header<'a>> {
     if !profiles(root).contains(&PROFILE_MESSAGE_BUNDLE) {
         r.warn(
             "ITK-PROFILE",
@@ -191,7 +191,7 @@ fn sender(root: &XmlNode, mh: &XmlNode, path: &str, r: &mut Report) {
         return;
     };
     let tpath = format!("{path}.sender->{}", target.name);
-    match target.name.as_str() {
+    match target.name.as_ref() {
         "Organization" => {
             if !profiles(target).contains(&PROFILE_HEADER_ORG) {
                 r.warn(
@@ -241,7 +241,11 @@ fn sender(root: &XmlNode, mh: &XmlNode, path: &str, r: &mut Report) {
 }
 
 /// Extension-ITK-MessageHandling-2: once, with each key once and of the right type.
-fn handling<'a>(mh: &'a XmlNode, path: &str, r: &mut Report) -> Vec<(&'static str, &'a XmlNode)> {
+fn handling<'a>(
+    mh: &'a XmlNode<'a>,
+    path: &str,
+    r: &mut Report,
+) -> Vec<(&'static str, &'a XmlNode<'a>)> {
     let mut out = Vec::new();
     let exts: Vec<_> = mh
         .children_named("extension")

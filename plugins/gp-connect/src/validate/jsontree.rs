@@ -77,7 +77,7 @@ impl<'de> Visitor<'de> for JVisitor {
 
 /// Reads a FHIR JSON resource into a tree; `None` (with the reason reported) when it is not
 /// well-formed JSON or not a Bundle. Checks the JSON text rules on the way.
-pub(crate) fn parse(text: &[u8], r: &mut Report) -> Option<XmlNode> {
+pub(crate) fn parse(text: &[u8], r: &mut Report) -> Option<XmlNode<'static>> {
     let value = match read_value(text) {
         Ok(v) => v,
         Err(e) => {
@@ -106,7 +106,7 @@ pub(crate) fn parse(text: &[u8], r: &mut Report) -> Option<XmlNode> {
 ///
 /// # Errors
 /// [`XmlError::Json`] when the text is not JSON; [`XmlError::Empty`] when it is not a resource.
-pub(crate) fn read(text: &[u8]) -> Result<XmlNode, XmlError> {
+pub(crate) fn read(text: &[u8]) -> Result<XmlNode<'static>, XmlError> {
     match read_value(text)? {
         J::Obj(pairs) => match resource_type(&pairs) {
             Some(rt) => Ok(resource(&pairs, rt, None)),
@@ -168,9 +168,9 @@ fn sanity(v: &J, path: &str, r: &mut Report) {
     }
 }
 
-fn resource(pairs: &[(String, J)], name: &str, shape: Option<JsonShape>) -> XmlNode {
+fn resource(pairs: &[(String, J)], name: &str, shape: Option<JsonShape>) -> XmlNode<'static> {
     let mut node = XmlNode {
-        name: name.to_owned(),
+        name: name.to_owned().into(),
         json: shape,
         ..XmlNode::default()
     };
@@ -184,7 +184,7 @@ fn fill(node: &mut XmlNode, pairs: &[(String, J)], is_resource: bool, is_extensi
             "resourceType" | "fhir_comments" => continue,
             "url" if is_extension => {
                 if let J::Str(s) = v {
-                    node.url = Some(s.clone());
+                    node.url = Some(s.clone().into());
                 }
                 continue;
             }
@@ -210,11 +210,11 @@ fn fill(node: &mut XmlNode, pairs: &[(String, J)], is_resource: bool, is_extensi
     }
 }
 
-fn element(name: &str, v: &J, array: bool) -> Option<XmlNode> {
+fn element(name: &str, v: &J, array: bool) -> Option<XmlNode<'static>> {
     let shape = |primitive| JsonShape { array, primitive };
     let leaf = |value: String, kind| XmlNode {
-        name: name.to_owned(),
-        value: Some(value),
+        name: name.to_owned().into(),
+        value: Some(value.into()),
         json: Some(shape(Some(kind))),
         ..XmlNode::default()
     };
@@ -225,20 +225,20 @@ fn element(name: &str, v: &J, array: bool) -> Option<XmlNode> {
         J::Str(s) => leaf(s.clone(), JsonPrimitive::String),
         // Arrays of arrays are not FHIR; keep the node so that the structure check names it.
         J::Arr(_) => XmlNode {
-            name: name.to_owned(),
+            name: name.to_owned().into(),
             json: Some(shape(None)),
             ..XmlNode::default()
         },
         J::Obj(pairs) => match resource_type(pairs) {
             Some(rt) => XmlNode {
-                name: name.to_owned(),
+                name: name.to_owned().into(),
                 json: Some(shape(None)),
                 children: vec![resource(pairs, rt, Some(shape(None)))],
                 ..XmlNode::default()
             },
             None => {
                 let mut node = XmlNode {
-                    name: name.to_owned(),
+                    name: name.to_owned().into(),
                     json: Some(shape(None)),
                     ..XmlNode::default()
                 };

@@ -17,6 +17,7 @@
 mod bundle;
 mod header;
 pub(crate) mod jsontree;
+mod path;
 mod patient;
 mod primitives;
 mod response;
@@ -125,7 +126,7 @@ pub fn check_message(bytes: &[u8], options: &ValidateOptions<'_>) -> Vec<Finding
 fn check_tree(root: &XmlNode, json: bool, options: &ValidateOptions<'_>, r: &mut Report) {
     syntax::check(root, json, r);
     bundle::check_bundle(root, "Bundle", r);
-    bundle::check_codes(root, "Bundle", r);
+    bundle::check_codes(root, &path::Path::root("Bundle"), r);
     if root.value_at(&["type"]) != Some("message") {
         r.error(
             "ITK-BUNDLE",
@@ -174,19 +175,19 @@ impl Report {
     pub(crate) fn error(
         &mut self,
         rule: &'static str,
-        path: impl Into<String>,
+        path: impl fmt::Display,
         message: impl Into<String>,
     ) {
-        self.push(Severity::Error, rule, path.into(), message.into());
+        self.push(Severity::Error, rule, path.to_string(), message.into());
     }
 
     pub(crate) fn warn(
         &mut self,
         rule: &'static str,
-        path: impl Into<String>,
+        path: impl fmt::Display,
         message: impl Into<String>,
     ) {
-        self.push(Severity::Warning, rule, path.into(), message.into());
+        self.push(Severity::Warning, rule, path.to_string(), message.into());
     }
 
     fn push(&mut self, severity: Severity, rule: &'static str, path: String, message: String) {
@@ -200,7 +201,7 @@ impl Report {
 }
 
 /// `meta.profile` values of a resource.
-pub(crate) fn profiles(res: &XmlNode) -> Vec<&str> {
+pub(crate) fn profiles<'a>(res: &'a XmlNode<'a>) -> Vec<&'a str> {
     res.child("meta")
         .map(|m| {
             m.children_named("profile")
@@ -211,7 +212,7 @@ pub(crate) fn profiles(res: &XmlNode) -> Vec<&str> {
 }
 
 /// Codings (`coding` children) of a CodeableConcept.
-pub(crate) fn codings(cc: Option<&XmlNode>) -> impl Iterator<Item = &XmlNode> {
+pub(crate) fn codings<'a>(cc: Option<&'a XmlNode<'a>>) -> impl Iterator<Item = &'a XmlNode<'a>> {
     cc.into_iter().flat_map(|c| c.children_named("coding"))
 }
 

@@ -19,11 +19,11 @@ pub(crate) const ADVISED_MAX_ATTACHMENT_BYTES: usize = 5 * 1024 * 1024;
 
 /// The document bundle `MessageHeader.focus` points at, with its path; reports why not.
 pub(super) fn focus_document<'a>(
-    root: &'a XmlNode,
+    root: &'a XmlNode<'a>,
     h: &Header<'_>,
     rule: &'static str,
     r: &mut Report,
-) -> Option<(&'a XmlNode, String)> {
+) -> Option<(&'a XmlNode<'a>, String)> {
     let focus: Vec<&XmlNode> = h.node.children_named("focus").collect();
     if focus.len() > 1 {
         r.error(
@@ -130,7 +130,7 @@ pub(super) fn check(root: &XmlNode, h: &Header<'_>, mex_to: Option<&str>, r: &mu
     for (i, (_, res)) in doc.entries().enumerate() {
         if let Some(res) = res
             && !matches!(
-                res.name.as_str(),
+                res.name.as_ref(),
                 "Composition" | "Patient" | "Organization" | "Practitioner" | "Binary"
             )
         {

@@ -8,13 +8,14 @@ use gateway_proto::fhir::stu3::{self, ChildInfo};
 use gateway_proto::fhir::{FHIR_NS, XHTML_NS};
 
 use super::Report;
+use super::path::Path;
 use super::primitives::{binding, format_problem, required};
 use crate::xmldom::{JsonPrimitive, XmlNode};
 
 /// Checks the whole tree under the root Bundle.
 pub(super) fn check(root: &XmlNode, json: bool, r: &mut Report) {
     let mut w = Walker { json, r };
-    w.node(root, Some("Bundle"), "Bundle");
+    w.node(root, Some("Bundle"), &Path::root("Bundle"));
 }
 
 struct Walker<'r> {
@@ -24,7 +25,7 @@ struct Walker<'r> {
 
 impl Walker<'_> {
     /// Checks `node` (of type `ty` when known) and everything below it.
-    fn node(&mut self, node: &XmlNode, ty: Option<&str>, path: &str) {
+    fn node(&mut self, node: &XmlNode, ty: Option<&str>, path: &Path<'_>) {
         self.attributes(node, path);
         let table_known = ty.is_some_and(stu3::is_known);
         let mut last: Option<(usize, &str)> = None;
@@ -40,7 +41,7 @@ impl Walker<'_> {
                     0
                 }
             };
-            let cpath = format!("{path}.{}", child.name);
+            let cpath = path.field(&child.name);
             if child.xhtml {
                 self.xhtml_div(child, ty, &cpath);
                 continue;
@@ -62,8 +63,8 @@ impl Walker<'_> {
                 },
             };
             let ipath = match info {
-                Some(i) if i.repeats => format!("{cpath}[{n}]"),
-                _ => cpath.clone(),
+                Some(i) if i.repeats => path.item(&child.name, n),
+                _ => cpath,
             };
             if let Some(info) = info
                 && !self.placement(child, info, n, &mut last, &cpath)
@@ -89,7 +90,7 @@ impl Walker<'_> {
                 if !present {
                     self.r.error(
                         "FHIR-STRUCT",
-                        format!("{path}.{req}"),
+                        path.field(req),
                         format!("{req} is required (STU3 {t})"),
                     );
                 }
@@ -100,11 +101,11 @@ impl Walker<'_> {
     /// Order and repetition (XML) or array shape (JSON); false when the child must be skipped.
     fn placement<'a>(
         &mut self,
-        child: &'a XmlNode,
+        child: &'a XmlNode<'a>,
         info: ChildInfo,
         n: usize,
         last: &mut Option<(usize, &'a str)>,
-        cpath: &str,
+        cpath: &Path<'_>,
     ) -> bool {
         if self.json {
             if let Some(shape) = child.json
@@ -137,7 +138,7 @@ impl Walker<'_> {
         true
     }
 
-    fn attributes(&mut self, node: &XmlNode, path: &str) {
+    fn attributes(&mut self, node: &XmlNode, path: &Path<'_>) {
         for a in &node.other_attrs {
             self.r
                 .error("XML-ATTR", path, format!("unexpected attribute '{a}'"));
@@ -155,31 +156,31 @@ impl Walker<'_> {
         }
     }
 
-    fn xhtml_div(&mut self, div: &XmlNode, parent: Option<&str>, path: &str) {
+    fn xhtml_div(&mut self, div: &XmlNode, parent: Option<&str>, path: &Path<'_>) {
         if div.name != "div" || parent.is_some_and(|p| p != "Narrative") {
             self.r
                 .error("XML-NS", path, "XHTML is only allowed as the narrative div");
         }
     }
 
-    fn resource_slot(&mut self, slot: &XmlNode, path: &str) {
+    fn resource_slot(&mut self, slot: &XmlNode, path: &Path<'_>) {
         if slot.value.is_some() || slot.children.len() != 1 {
             self.r
                 .error("XML-RESOURCE", path, "must contain exactly one resource");
             return;
         }
         for res in &slot.children {
-            let rpath = format!("{path}({})", res.name);
+            let rpath = path.resource(&res.name);
             let known = stu3::is_resource(&res.name);
             if !self.json && res.xmlns.as_deref().is_some_and(|ns| ns != FHIR_NS) {
                 self.r
-                    .error("XML-NS", &rpath, "resource is not in the FHIR namespace");
+                    .error("XML-NS", rpath, "resource is not in the FHIR namespace");
             }
-            self.node(res, known.then_some(res.name.as_str()), &rpath);
+            self.node(res, known.then_some(res.name.as_ref()), &rpath);
         }
     }
 
-    fn complex(&mut self, node: &XmlNode, ty: Option<&str>, path: &str) {
+    fn complex(&mut self, node: &XmlNode, ty: Option<&str>, path: &Path<'_>) {
         if node.value.is_some() {
             self.r.error(
                 "XML-ATTR",
@@ -202,13 +203,13 @@ impl Walker<'_> {
         self.node(node, ty, path);
     }
 
-    fn untyped_leaf(&mut self, node: &XmlNode, path: &str) {
+    fn untyped_leaf(&mut self, node: &XmlNode, path: &Path<'_>) {
         if node.value.as_deref() == Some("") {
             self.r.error("XML-EMPTY", path, "@value must not be empty");
         }
     }
 
-    fn primitive(&mut self, node: &XmlNode, parent: Option<&str>, ty: &str, path: &str) {
+    fn primitive(&mut self, node: &XmlNode, parent: Option<&str>, ty: &str, path: &Path<'_>) {
         self.attributes(node, path);
         let Some(v) = node.value.as_deref() else {
             let only_extensions =

@@ -218,7 +218,7 @@ fn composition(doc: &XmlNode, dpath: &str, r: &mut Report) {
                 .value_at(&["reference"])
                 .and_then(|x| bundle::resolve(doc, x))
             {
-                targets.push(t.name.as_str());
+                targets.push(t.name.as_ref());
             }
         }
     }

@@ -113,7 +113,7 @@ pub(super) fn check(doc: &XmlNode, dpath: &str, r: &mut Report) {
     let mut counts: Vec<(&str, usize)> = Vec::new();
     for (i, (_, res)) in doc.entries().enumerate() {
         let Some(res) = res else { continue };
-        let rt = res.name.as_str();
+        let rt = res.name.as_ref();
         match counts.iter_mut().find(|(t, _)| *t == rt) {
             Some((_, n)) => *n += 1,
             None => counts.push((rt, 1)),
