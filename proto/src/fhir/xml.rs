@@ -1,7 +1,9 @@
 //! FHIR STU3 XML writer (spec itk3-gpconnect §10.1): resource ids as `<id value>` children,
 //! primitives in `value` attributes, extension `url` and datatype `id` as attributes, resources
 //! in entries wrapped in `<resource>`, narrative XHTML verbatim, no XML declaration (the official
-//! examples carry none). Output is indented two spaces per level so goldens diff readably.
+//! examples carry none). Output is compact (no indentation): a GP Connect message is about a
+//! third whitespace when indented, which every send, store and validation would pay for;
+//! `xmllint --format` shows it indented.
 
 use super::{Content, Element, FHIR_NS, Node, Value};
 
@@ -13,26 +15,24 @@ pub fn to_xml(root: &Node) -> String {
     out.push_str(" xmlns=\"");
     out.push_str(FHIR_NS);
     out.push('"');
-    write_body(&mut out, root, 0);
+    write_body(&mut out, root);
     out.push_str(root.ty);
     out.push_str(">\n");
     out
 }
 
-/// Writes `>`, the children and the closing tag's indent plus `</`; the caller appends the name.
-fn write_body(out: &mut String, node: &Node, depth: usize) {
-    out.push_str(">\n");
+/// Writes `>`, the children and `</`; the caller appends the name.
+fn write_body(out: &mut String, node: &Node) {
+    out.push('>');
     for child in &node.children {
-        write_element(out, child, depth + 1);
+        write_element(out, child);
     }
-    indent(out, depth);
     out.push_str("</");
 }
 
-fn write_element(out: &mut String, el: &Element, depth: usize) {
+fn write_element(out: &mut String, el: &Element) {
     match &el.content {
         Content::Value(v) => {
-            indent(out, depth);
             out.push('<');
             out.push_str(el.name);
             out.push_str(" value=\"");
@@ -41,10 +41,9 @@ fn write_element(out: &mut String, el: &Element, depth: usize) {
                 Value::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
                 Value::Integer(i) => out.push_str(&i.to_string()),
             }
-            out.push_str("\"/>\n");
+            out.push_str("\"/>");
         }
         Content::Complex(node) => {
-            indent(out, depth);
             out.push('<');
             out.push_str(el.name);
             if let Some(id) = &node.id {
@@ -58,40 +57,27 @@ fn write_element(out: &mut String, el: &Element, depth: usize) {
                 out.push('"');
             }
             if node.children.is_empty() {
-                out.push_str("/>\n");
+                out.push_str("/>");
                 return;
             }
-            write_body(out, node, depth);
+            write_body(out, node);
             out.push_str(el.name);
-            out.push_str(">\n");
+            out.push('>');
         }
         Content::Resource(node) => {
-            indent(out, depth);
             out.push('<');
             out.push_str(el.name);
-            out.push_str(">\n");
-            indent(out, depth + 1);
-            out.push('<');
+            out.push_str("><");
             out.push_str(node.ty);
-            write_body(out, node, depth + 1);
+            write_body(out, node);
             out.push_str(node.ty);
-            out.push_str(">\n");
-            indent(out, depth);
-            out.push_str("</");
+            out.push_str("></");
             out.push_str(el.name);
-            out.push_str(">\n");
+            out.push('>');
         }
         Content::Xhtml(div) => {
-            indent(out, depth);
             out.push_str(div);
-            out.push('\n');
         }
-    }
-}
-
-fn indent(out: &mut String, depth: usize) {
-    for _ in 0..depth {
-        out.push_str("  ");
     }
 }
 
@@ -99,18 +85,35 @@ fn indent(out: &mut String, depth: usize) {
 /// survive attribute-value normalisation; characters XML 1.0 cannot carry at all are dropped
 /// (inputs are validated upstream, this only keeps the document well-formed).
 pub fn escape_attr(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' => out.push_str("&#9;"),
-            c if is_xml_char(c) => out.push(c),
-            _ => {}
-        }
+    // Copy runs that need nothing in one go; stop at markup characters, controls and 0xEF
+    // (the lead byte of U+FFFE / U+FFFF, the only non-ASCII characters XML forbids in a str).
+    let mut rest = s;
+    while let Some(i) = rest
+        .bytes()
+        .position(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | 0xEF) || b < 0x20)
+    {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let Some(c) = tail.chars().next() else {
+            break;
+        };
+        escape_attr_char(out, c);
+        rest = &tail[c.len_utf8()..];
+    }
+    out.push_str(rest);
+}
+
+fn escape_attr_char(out: &mut String, c: char) {
+    match c {
+        '&' => out.push_str("&amp;"),
+        '<' => out.push_str("&lt;"),
+        '>' => out.push_str("&gt;"),
+        '"' => out.push_str("&quot;"),
+        '\n' => out.push_str("&#10;"),
+        '\r' => out.push_str("&#13;"),
+        '\t' => out.push_str("&#9;"),
+        c if is_xml_char(c) => out.push(c),
+        _ => {}
     }
 }
 
@@ -155,27 +158,22 @@ mod tests {
                     .boolean("active", true),
             );
         let xml = to_xml(&Node::resource("Bundle", "b").item("entry", entry));
-        let expected = r#"<Bundle xmlns="http://hl7.org/fhir">
-  <id value="b"/>
-  <entry>
-    <fullUrl value="urn:uuid:1"/>
-    <resource>
-      <Patient>
-        <id value="1"/>
-        <div xmlns="http://www.w3.org/1999/xhtml">x</div>
-        <extension url="https://example.org/ext">
-          <valueCoding>
-            <code value="FA"/>
-          </valueCoding>
-        </extension>
-        <gender value="a&quot;&lt;&amp;&gt;&#10;b"/>
-        <active value="true"/>
-      </Patient>
-    </resource>
-  </entry>
-</Bundle>
-"#;
+        let expected = concat!(
+            r#"<Bundle xmlns="http://hl7.org/fhir"><id value="b"/><entry><fullUrl value="urn:uuid:1"/>"#,
+            r#"<resource><Patient><id value="1"/><div xmlns="http://www.w3.org/1999/xhtml">x</div>"#,
+            r#"<extension url="https://example.org/ext"><valueCoding><code value="FA"/></valueCoding>"#,
+            r#"</extension><gender value="a&quot;&lt;&amp;&gt;&#10;b"/><active value="true"/>"#,
+            r#"</Patient></resource></entry></Bundle>"#,
+            "\n"
+        );
         assert_eq!(xml, expected);
+    }
+
+    #[test]
+    fn attribute_escaping_keeps_plain_runs_and_drops_what_xml_cannot_carry() {
+        let mut out = String::new();
+        escape_attr(&mut out, "Zoë & \u{FFFE}co\u{1}\r\"é\u{FFFF}");
+        assert_eq!(out, "Zoë &amp; co&#13;&quot;é");
     }
 
     #[test]
