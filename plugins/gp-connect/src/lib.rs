@@ -37,6 +37,7 @@ pub mod send_document;
 pub mod testing;
 pub mod validate;
 mod xmldom;
+mod xmltree;
 
 pub use checks::{concept_id_valid, nhs_number_valid, sctid_valid};
 pub use header::{HeaderInfo, read_header};

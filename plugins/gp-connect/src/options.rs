@@ -35,6 +35,20 @@ impl OutputFormat {
         }
     }
 
+    /// The sender checklist on a built message and its serialisation `body`; each line is one
+    /// error. XML is checked on the tree (the same element tree a reader gets from `body`).
+    pub(crate) fn validate(
+        self,
+        bundle: &Node,
+        body: &[u8],
+        checks: &crate::validate::ValidateOptions<'_>,
+    ) -> Vec<String> {
+        match self {
+            Self::Xml => crate::validate::validate_built_xml(bundle, checks),
+            Self::Json => crate::validate::validate_message_with(body, checks),
+        }
+    }
+
     /// Serialises a message bundle.
     pub(crate) fn serialise(self, bundle: &Node) -> Vec<u8> {
         match self {

@@ -13,7 +13,7 @@ use crate::envelope::{self, Envelope, RecipientType, entry};
 use crate::options::OutputFormat;
 use crate::replacement::{self, MessageIds};
 use crate::rules::{self, fhir_datetime};
-use crate::validate::{ValidateOptions, validate_message_with};
+use crate::validate::ValidateOptions;
 use crate::{input, mesh};
 
 /// Route id of this plugin.
@@ -117,7 +117,7 @@ impl UpdateRecordPlugin {
             workflow_id: Some(mesh::WORKFLOW_ID),
         };
         let problems = tracing::info_span!("validate", { tm::GATEWAY_STAGE } = tm::STAGE_VALIDATE)
-            .in_scope(|| validate_message_with(&body, &checks));
+            .in_scope(|| self.format.validate(&built.bundle, &body, &checks));
         if !problems.is_empty() {
             return Err(MapError::many("validation-failed", problems));
         }

@@ -59,6 +59,13 @@ fn every_emitted_resource_is_in_stu3_element_order() {
         let built = build(&c, &cx, "PHARM001").unwrap();
         let problems = order::check(&built.bundle);
         assert!(problems.is_empty(), "{case}: {problems:#?}");
+        // The validator checks this tree instead of reading the XML back: they must agree.
+        let written = gateway_proto::fhir::xml::to_xml(&built.bundle);
+        assert_eq!(
+            crate::xmltree::from_tree(&built.bundle),
+            crate::xmldom::parse(written.as_bytes()),
+            "{case}"
+        );
         // The JSON rendering of the same tree is a FHIR Bundle with arrays where STU3 repeats.
         let j = json::to_json_value(&built.bundle);
         assert_eq!(j["resourceType"], "Bundle");

@@ -27,7 +27,7 @@ use gateway_proto::document::{DocumentCreated, EVENT_TYPE};
 use crate::mesh;
 use crate::options::OutputFormat;
 use crate::replacement;
-use crate::validate::{ValidateOptions, validate_message_with};
+use crate::validate::ValidateOptions;
 
 /// Route id of this plugin.
 pub const ROUTE: &str = "send-document";
@@ -170,7 +170,7 @@ impl SendDocumentPlugin {
             workflow_id: Some(workflow),
         };
         let problems = tracing::info_span!("validate", { tm::GATEWAY_STAGE } = tm::STAGE_VALIDATE)
-            .in_scope(|| validate_message_with(&body, &checks));
+            .in_scope(|| self.opts.format.validate(&built.bundle, &body, &checks));
         if !problems.is_empty() {
             return Err(MapError::many("validation-failed", problems));
         }

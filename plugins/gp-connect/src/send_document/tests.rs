@@ -78,6 +78,12 @@ fn built_tree_is_in_stu3_order_for_every_option() {
         let built = build::build(&d, b"%PDF-1.4\n", &cx, "PHARM001");
         let problems = order::check(&built.bundle);
         assert!(problems.is_empty(), "{case}: {problems:#?}");
+        let written = gateway_proto::fhir::xml::to_xml(&built.bundle);
+        assert_eq!(
+            crate::xmltree::from_tree(&built.bundle),
+            crate::xmldom::parse(written.as_bytes()),
+            "{case}: the validator's view of the tree is the reader's view of the XML"
+        );
     }
 }
 

@@ -28,7 +28,7 @@ mod ur_resources;
 
 use std::fmt;
 
-use gateway_proto::fhir::FHIR_NS;
+use gateway_proto::fhir::{FHIR_NS, Node};
 
 use crate::xmldom::{self, XmlNode};
 
@@ -111,16 +111,36 @@ pub fn check_message(bytes: &[u8], options: &ValidateOptions<'_>) -> Vec<Finding
             }
         }
     };
+    check_root(&root, json, options, &mut r);
+    r.findings
+}
+
+/// [`validate_message_with`] for a message the gateway built and serialises as FHIR XML:
+/// checks the tree the writer serialises, which is the element tree the XML reader returns
+/// for the written document (see `xmltree`), without reading the document back.
+pub(crate) fn validate_built_xml(bundle: &Node, options: &ValidateOptions<'_>) -> Vec<String> {
+    let mut r = Report::default();
+    match crate::xmltree::from_tree(bundle) {
+        Ok(root) => check_root(&root, false, options, &mut r),
+        Err(e) => r.error("FMT-PARSE", "$", e.to_string()),
+    }
+    r.findings
+        .into_iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| f.to_string())
+        .collect()
+}
+
+fn check_root(root: &XmlNode<'_>, json: bool, options: &ValidateOptions<'_>, r: &mut Report) {
     if root.name != "Bundle" || (!json && root.xmlns.as_deref() != Some(FHIR_NS)) {
         r.error(
             "FMT-ROOT",
             "$",
             format!("the root must be a Bundle in the {FHIR_NS} namespace"),
         );
-        return r.findings;
+        return;
     }
-    check_tree(&root, json, options, &mut r);
-    r.findings
+    check_tree(root, json, options, r);
 }
 
 fn check_tree(root: &XmlNode, json: bool, options: &ValidateOptions<'_>, r: &mut Report) {
