@@ -98,6 +98,42 @@ async fn mesh_reports_become_failed_events_with_their_code() {
         (f["stage"].as_str(), f["code"].as_str()),
         (Some("expired"), Some("14"))
     );
+
+    // The operator resends the routing failure (the practice never had it) while the gateway
+    // runs: a second MESH message goes out; an unknown id is refused with its reason.
+    let resend = |ids: &[&str]| {
+        std::process::Command::new(gateway_it::gateway::binary())
+            .args(["messages", "resend", "--config"])
+            .arg(dir.path().join("gateway.toml"))
+            .args(ids)
+            .output()
+            .unwrap()
+    };
+    let out = resend(&[&routing, "no-such-event"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "one refused: {stdout}");
+    assert!(
+        stdout.contains(&format!("{routing}: queued to be sent again")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("no-such-event: refused: no such message"),
+        "{stdout}"
+    );
+    let again = bus
+        .events_until(WAIT, |e| find(e, &routing, "gpc.message.sent").is_some())
+        .await;
+    let second = find(&again, &routing, "gpc.message.sent").unwrap().data["meshMessageId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(second, mesh_id(&routing), "a new MESH message");
+    let out = resend(&[&routing]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("only failed messages are resent"),
+        "a message in flight is not resent"
+    );
     gw.stop();
     bus.cleanup().await;
 }

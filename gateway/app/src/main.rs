@@ -108,6 +108,13 @@ enum MessagesAction {
         #[arg(long)]
         json: bool,
     },
+    /// Send failed messages again (the same message, same ITK ids), when their receiver never
+    /// acknowledged them: a running gateway picks them up at once.
+    Resend {
+        /// Correlation ids (input event ids) of failed messages.
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
 }
 
 /// Telemetry settings from the configuration's `telemetry`, `instance` and `bus` keys (read
@@ -219,6 +226,7 @@ async fn main() -> ExitCode {
             MessagesAction::Show { id, json } => commands::messages::show(config, &id, json)
                 .await
                 .map(|()| ExitCode::SUCCESS),
+            MessagesAction::Resend { ids } => commands::messages::resend(config, &ids).await,
         },
         Command::MeshSim {
             listen,

@@ -99,4 +99,9 @@ pub trait Store: Send + Sync {
 
     /// Counts of messages per state (readiness, metrics, demo summary).
     async fn state_counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
+
+    /// Puts a `failed` message that its receiver never acknowledged back to `received`, due at
+    /// `now_ms`, with its attempts, MESH id and failure cleared, and notes it in the history.
+    /// The sender then sends the stored bytes again (same ITK ids).
+    async fn resend(&self, id: &str, now_ms: i64) -> Result<ResendOutcome, StoreError>;
 }

@@ -308,3 +308,17 @@ pub struct MessageDetail {
     /// (time ms, state, note) in order.
     pub history: Vec<(i64, String, String)>,
 }
+
+/// What [`crate::Store::resend`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResendOutcome {
+    /// The message is `received` again and due now; a running gateway sends it.
+    Queued,
+    /// No message has this correlation id.
+    NotFound,
+    /// Only a `failed` message can be resent; this one is in the given state.
+    NotFailed(String),
+    /// The receiving system acknowledged the message (this ITK code): an identical resend would
+    /// be discarded as a duplicate, so a corrected event (a replacement) is needed instead.
+    ReceiverHasIt(String),
+}

@@ -1,10 +1,11 @@
-//! `gpc-gateway messages list|show`: the operator's view of the store.
+//! `gpc-gateway messages list|show|resend`: the operator's view of the store.
 
 use std::path::Path;
+use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use gateway_store::{SearchQuery, Store};
+use gateway_store::{ResendOutcome, SearchQuery, Store};
 
 use crate::config::{GatewayConfig, StoreKind};
 
@@ -80,4 +81,43 @@ pub async fn show(config: Option<&Path>, id: &str, json: bool) -> anyhow::Result
         println!("  {t}  {state:<9} {note}");
     }
     Ok(())
+}
+
+/// Puts failed messages back in the queue, one line per id; exit 1 when any was refused.
+///
+/// # Errors
+/// Store unavailable.
+pub async fn resend(config: Option<&Path>, ids: &[String]) -> anyhow::Result<ExitCode> {
+    let store = open(config).await?;
+    let mut refused = 0;
+    for id in ids {
+        let line = match store.resend(id, crate::pipeline::now_ms()).await? {
+            ResendOutcome::Queued => format!("{id}: queued to be sent again"),
+            outcome => {
+                refused += 1;
+                refusal(id, &outcome)
+            }
+        };
+        println!("{line}");
+    }
+    Ok(if refused == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn refusal(id: &str, outcome: &ResendOutcome) -> String {
+    match outcome {
+        ResendOutcome::NotFound => format!("{id}: refused: no such message"),
+        ResendOutcome::NotFailed(state) => {
+            format!("{id}: refused: the message is {state}; only failed messages are resent")
+        }
+        ResendOutcome::ReceiverHasIt(code) => format!(
+            "{id}: refused: the receiving system acknowledged this message (ITK code {code}), so \
+             an identical resend would be discarded as a duplicate; publish a corrected event \
+             (a replacement) instead"
+        ),
+        ResendOutcome::Queued => format!("{id}: queued to be sent again"),
+    }
 }

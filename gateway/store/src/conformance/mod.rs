@@ -17,7 +17,7 @@ use gateway_core::MessageState;
 use gateway_proto::output::FailureStage;
 
 pub use self::fixtures::*;
-use crate::{Failure, InboxResult, InsertResult, SearchQuery, SendResult, Store};
+use crate::{Failure, InboxResult, InsertResult, ResendOutcome, SearchQuery, SendResult, Store};
 
 /// Opens the store under test on one database that starts empty.
 pub trait Harness: Send + Sync {
@@ -42,6 +42,7 @@ macro_rules! store_conformance_tests {
             apply_is_compare_and_set_and_keeps_codes_when_not_applied
             events_keep_their_order_and_search_filters
             apply_runs_transitions_in_the_order_given
+            resend_requeues_only_failed_messages_the_receiver_never_acknowledged
         );
     };
     (@cases ($harness:expr) $($case:ident)*) => {
@@ -311,4 +312,72 @@ pub async fn apply_runs_transitions_in_the_order_given<H: Harness>(h: &H) {
     let states: Vec<&str> = detail.history.iter().map(|e| e.1.as_str()).collect();
     assert_eq!(states, ["received", "sent", "infack", "busack", "busack"]);
     assert_eq!(store.pending_events(10).await.unwrap().len(), 3);
+}
+
+/// `resend` puts a failed, never-acknowledged message back in the queue (due, attempts and MESH
+/// id cleared, history noted) and refuses everything else with the reason.
+pub async fn resend_requeues_only_failed_messages_the_receiver_never_acknowledged<H: Harness>(
+    h: &H,
+) {
+    let store = h.open().await;
+    store.ingest(vec![message(1), message(2)]).await.unwrap();
+    assert_eq!(
+        store.resend("ev-1", 1500).await.unwrap(),
+        ResendOutcome::NotFailed("received".into())
+    );
+    assert_eq!(
+        store.resend("ev-9", 1500).await.unwrap(),
+        ResendOutcome::NotFound
+    );
+    let claimed = store.claim_due(10, 1000, 60_000).await.unwrap();
+    assert_eq!(claimed.len(), 2);
+    let failure = Failure {
+        stage: FailureStage::MeshSend,
+        code: "12".into(),
+        reason: "unregistered".into(),
+        event: ev("gpc.message.failed"),
+    };
+    store
+        .record_send_results(vec![SendResult::Failed {
+            id: "ev-1".into(),
+            failure,
+            now_ms: 2000,
+        }])
+        .await
+        .unwrap();
+    // The practice rejected ev-2 (negative infrastructure ack): it has the message already.
+    let mut rejected = infack(MessageState::Failed, vec![MessageState::Received]);
+    rejected.message_id = "ev-2".into();
+    rejected.infack_code = Some("20009".into());
+    rejected.failure = Some((
+        FailureStage::Infack,
+        "20009".into(),
+        "unknown patient".into(),
+    ));
+    assert_eq!(store.apply(vec![rejected]).await.unwrap(), vec![true]);
+    assert_eq!(
+        store.resend("ev-2", 3000).await.unwrap(),
+        ResendOutcome::ReceiverHasIt("20009".into())
+    );
+
+    assert_eq!(
+        store.resend("ev-1", 3000).await.unwrap(),
+        ResendOutcome::Queued
+    );
+    let again = store.claim_due(10, 3000, 60_000).await.unwrap();
+    let ids: Vec<&str> = again.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(ids, vec!["ev-1"], "due again at once, the rejected one not");
+    let detail = store.history("ev-1").await.unwrap().unwrap();
+    assert_eq!(detail.summary.state, "received");
+    assert_eq!(detail.summary.fail_reason, None);
+    assert_eq!(detail.summary.mesh_message_id, None);
+    let last = detail.history.last().unwrap();
+    assert_eq!(
+        (last.1.as_str(), last.2.as_str()),
+        ("received", "resend requested by an operator")
+    );
+    assert_eq!(
+        store.resend("ev-1", 3100).await.unwrap(),
+        ResendOutcome::NotFailed("received".into())
+    );
 }

@@ -43,7 +43,7 @@ use tokio_postgres::NoTls;
 
 use crate::{
     InboxRecord, InboxResult, IngestItem, InsertResult, MessageDetail, MessageRef, MessageSummary,
-    PendingSend, SearchQuery, SendResult, Store, StoreError, Transition,
+    PendingSend, ResendOutcome, SearchQuery, SendResult, Store, StoreError, Transition,
 };
 
 /// Bound on connecting (unless the URL sets `connect_timeout`), so an unreachable database fails
@@ -225,6 +225,10 @@ impl Store for PostgresStore {
     async fn search(&self, query: SearchQuery) -> Result<Vec<MessageSummary>, StoreError> {
         let client = self.client().await?;
         read::search(&client, &query).await.map_err(db)
+    }
+
+    async fn resend(&self, id: &str, now_ms: i64) -> Result<ResendOutcome, StoreError> {
+        in_transaction!(self, |tx| transition::resend(&tx, id, now_ms))
     }
 
     async fn history(&self, id: &str) -> Result<Option<MessageDetail>, StoreError> {

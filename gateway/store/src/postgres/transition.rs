@@ -9,7 +9,7 @@ use deadpool_postgres::Transaction;
 use tokio_postgres::Error as PgError;
 use tokio_postgres::types::ToSql;
 
-use crate::{InboxRecord, InboxResult, SendResult, Transition};
+use crate::{InboxRecord, InboxResult, ResendOutcome, SendResult, Transition};
 
 /// Only a message still waiting to be sent moves to `sent`: an acknowledgement that overtook the
 /// recording of the send (crash window) already moved it on.
@@ -263,4 +263,46 @@ pub(super) async fn inbox(tx: &Transaction<'_>, rec: &InboxRecord) -> Result<Inb
     } else {
         InboxResult::NotApplied
     })
+}
+
+/// See [`crate::Store::resend`]. The row is locked first, so a gateway sweeping or correlating
+/// it at the same time is waited for and the state is decided on its latest version.
+pub(super) async fn resend(
+    tx: &Transaction<'_>,
+    id: &str,
+    now_ms: i64,
+) -> Result<ResendOutcome, PgError> {
+    let row = tx
+        .query_opt(
+            "SELECT state, infack_code FROM messages WHERE id = $1::text FOR UPDATE",
+            &[&id],
+        )
+        .await?;
+    let Some(row) = row else {
+        return Ok(ResendOutcome::NotFound);
+    };
+    let state: String = row.get(0);
+    let infack: Option<String> = row.get(1);
+    if state != "failed" {
+        return Ok(ResendOutcome::NotFailed(state));
+    }
+    if let Some(code) = infack {
+        return Ok(ResendOutcome::ReceiverHasIt(code));
+    }
+    tx.execute(
+        "UPDATE messages SET state = 'received', attempts = 0, next_attempt_at = $2::bigint,
+            mesh_message_id = NULL, last_error = NULL, busack_code = NULL, fail_stage = NULL,
+            fail_code = NULL, fail_reason = NULL, claimed_by = NULL, claimed_until = NULL,
+            updated_at = $2::bigint, state_changed_at = $2::bigint
+         WHERE id = $1::text",
+        &[&id, &now_ms],
+    )
+    .await?;
+    tx.execute(
+        "INSERT INTO history (message_id, at, state, note)
+         VALUES ($1::text, $2::bigint, 'received', 'resend requested by an operator')",
+        &[&id, &now_ms],
+    )
+    .await?;
+    Ok(ResendOutcome::Queued)
 }

@@ -20,7 +20,7 @@ use tokio::sync::oneshot;
 
 use crate::{
     InboxRecord, InboxResult, IngestItem, InsertResult, MessageDetail, MessageRef, MessageSummary,
-    PendingSend, SearchQuery, SendResult, Store, StoreError, Transition,
+    PendingSend, ResendOutcome, SearchQuery, SendResult, Store, StoreError, Transition,
 };
 
 /// Deliver the job's answer once the transaction's fate is known (`true` = committed).
@@ -225,6 +225,11 @@ impl Store for SqliteStore {
 
     async fn state_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
         self.run(queries::state_counts).await
+    }
+
+    async fn resend(&self, id: &str, now_ms: i64) -> Result<ResendOutcome, StoreError> {
+        let id = id.to_string();
+        self.run(move |c| ops::resend(c, &id, now_ms)).await
     }
 }
 

@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::{
     InboxRecord, InboxResult, IngestItem, InsertResult, MessageRef, NewEvent, PendingSend,
-    SendResult, Transition,
+    ResendOutcome, SendResult, Transition,
 };
 
 pub(super) fn ingest(c: &Connection, items: &[IngestItem]) -> rusqlite::Result<Vec<InsertResult>> {
@@ -230,6 +230,38 @@ pub(super) fn find_ref(
     c.prepare_cached(&sql)?
         .query_row(params![key], message_ref)
         .optional()
+}
+
+/// See [`crate::Store::resend`].
+pub(super) fn resend(c: &Connection, id: &str, now_ms: i64) -> rusqlite::Result<ResendOutcome> {
+    let row: Option<(String, Option<String>)> = c
+        .prepare_cached("SELECT state, infack_code FROM messages WHERE id = ?1")?
+        .query_row(params![id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((state, infack)) = row else {
+        return Ok(ResendOutcome::NotFound);
+    };
+    if state != MessageState::Failed.as_str() {
+        return Ok(ResendOutcome::NotFailed(state));
+    }
+    if let Some(code) = infack {
+        return Ok(ResendOutcome::ReceiverHasIt(code));
+    }
+    c.prepare_cached(
+        "UPDATE messages SET state = ?2, attempts = 0, next_attempt_at = ?3,
+            mesh_message_id = NULL, last_error = NULL, busack_code = NULL, fail_stage = NULL,
+            fail_code = NULL, fail_reason = NULL, updated_at = ?3, state_changed_at = ?3
+         WHERE id = ?1",
+    )?
+    .execute(params![id, MessageState::Received.as_str(), now_ms])?;
+    note(
+        c,
+        id,
+        now_ms,
+        MessageState::Received.as_str(),
+        "resend requested by an operator",
+    )?;
+    Ok(ResendOutcome::Queued)
 }
 
 pub(super) fn transition(c: &Connection, t: &Transition) -> rusqlite::Result<bool> {
