@@ -22,7 +22,7 @@ pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
-use gateway_core::BusEvent;
+use gateway_core::{BusEvent, MessageState};
 
 pub use model::*;
 #[cfg(feature = "postgres")]
@@ -99,6 +99,10 @@ pub trait Store: Send + Sync {
 
     /// Counts of messages per state (readiness, metrics, demo summary).
     async fn state_counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
+
+    /// When the message that has been in `state` longest entered it (ms), if any is: the
+    /// "oldest acknowledgement wait" gauges.
+    async fn oldest_in_state(&self, state: MessageState) -> Result<Option<i64>, StoreError>;
 
     /// Puts a `failed` message that its receiver never acknowledged back to `received`, due at
     /// `now_ms`, with its attempts, MESH id and failure cleared, and notes it in the history.

@@ -206,6 +206,15 @@ pub async fn failed_send_is_terminal_and_overdue_finds_waiting_messages<H: Harne
     let over = store.overdue(3000, 3000, 10).await.unwrap();
     let ids: Vec<&str> = over.iter().map(|m| m.id.as_str()).collect();
     assert_eq!(ids, vec!["ev-2"]);
+    // The oldest-wait gauges: ev-2 entered `sent` at 2000; nothing waits in `infack`.
+    assert_eq!(
+        store.oldest_in_state(MessageState::Sent).await.unwrap(),
+        Some(2000)
+    );
+    assert_eq!(
+        store.oldest_in_state(MessageState::Infack).await.unwrap(),
+        None
+    );
     assert!(store.overdue(1000, 1000, 10).await.unwrap().is_empty());
     let failed = store.search(SearchQuery {
         state: Some("failed".into()),

@@ -240,6 +240,16 @@ impl Store for PostgresStore {
         let client = self.client().await?;
         read::state_counts(&client).await.map_err(db)
     }
+
+    async fn oldest_in_state(
+        &self,
+        state: gateway_core::MessageState,
+    ) -> Result<Option<i64>, StoreError> {
+        let client = self.client().await?;
+        read::oldest_in_state(&client, state.as_str())
+            .await
+            .map_err(db)
+    }
 }
 
 #[cfg(test)]

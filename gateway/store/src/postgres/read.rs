@@ -150,6 +150,16 @@ pub(super) async fn history(c: &Client, id: &str) -> Result<Option<MessageDetail
     }))
 }
 
+pub(super) async fn oldest_in_state(c: &Client, state: &str) -> Result<Option<i64>, PgError> {
+    let row = c
+        .query_one(
+            "SELECT MIN(state_changed_at) FROM messages WHERE state = $1::text",
+            &[&state],
+        )
+        .await?;
+    row.try_get(0)
+}
+
 pub(super) async fn state_counts(c: &Client) -> Result<Vec<(String, i64)>, PgError> {
     let found = rows(c, STATE_COUNTS, &[]).await?;
     found

@@ -227,6 +227,14 @@ impl Store for SqliteStore {
         self.run(queries::state_counts).await
     }
 
+    async fn oldest_in_state(
+        &self,
+        state: gateway_core::MessageState,
+    ) -> Result<Option<i64>, StoreError> {
+        self.run(move |c| queries::oldest_in_state(c, state.as_str()))
+            .await
+    }
+
     async fn resend(&self, id: &str, now_ms: i64) -> Result<ResendOutcome, StoreError> {
         let id = id.to_string();
         self.run(move |c| ops::resend(c, &id, now_ms)).await

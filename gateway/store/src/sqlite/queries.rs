@@ -69,6 +69,11 @@ pub(super) fn history(c: &Connection, id: &str) -> rusqlite::Result<Option<Messa
     }))
 }
 
+pub(super) fn oldest_in_state(c: &Connection, state: &str) -> rusqlite::Result<Option<i64>> {
+    c.prepare_cached("SELECT MIN(state_changed_at) FROM messages WHERE state = ?1")?
+        .query_row(params![state], |r| r.get(0))
+}
+
 pub(super) fn state_counts(c: &Connection) -> rusqlite::Result<Vec<(String, i64)>> {
     let mut stmt =
         c.prepare_cached("SELECT state, COUNT(*) FROM messages GROUP BY state ORDER BY state")?;
