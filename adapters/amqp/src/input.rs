@@ -108,32 +108,23 @@ impl AmqpInput {
                 .await;
             // Dropping the session closes its channels (when still open) before any wait.
             drop(session);
-            match end {
+            let (reason, new_connection) = match end {
                 SessionEnd::Shutdown => break,
-                SessionEnd::Lost(reason) => {
-                    warn!(
-                        reason = %reason,
-                        messaging.destination.name = queue,
-                        "Consumer lost; starting a new one."
-                    );
-                    if !backoff.wait(&shutdown).await {
-                        break;
-                    }
-                }
-                SessionEnd::Broken(reason) => {
-                    warn!(
-                        reason = %reason,
-                        messaging.destination.name = queue,
-                        "Consumer lost; starting a new one on a new connection."
-                    );
-                    if !backoff.wait(&shutdown).await {
-                        break;
-                    }
-                    // On failure the next session's open retries with backoff.
-                    if let Ok(fresh) = crate::connect(&settings.cfg).await {
-                        conn = fresh;
-                    }
-                }
+                SessionEnd::Lost(reason) => (reason, false),
+                SessionEnd::Broken(reason) => (reason, true),
+            };
+            warn!(
+                reason = %reason,
+                new_connection,
+                messaging.destination.name = queue,
+                "Consumer lost; starting a new one."
+            );
+            if !backoff.wait(&shutdown).await {
+                break;
+            }
+            // On failure the next session's open retries with backoff.
+            if new_connection && let Ok(fresh) = crate::connect(&settings.cfg).await {
+                conn = fresh;
             }
         }
         info!(messaging.destination.name = queue, "AMQP input stopped.");

@@ -181,19 +181,9 @@ pub async fn failed_send_is_terminal_and_overdue_finds_waiting_messages<H: Harne
     store.ingest(vec![message(1), message(2)]).await.unwrap();
     let claimed = store.claim_due(10, 1000, 60_000).await.unwrap();
     assert_eq!(claimed.len(), 2);
-    let failure = Failure {
-        stage: FailureStage::MeshSend,
-        code: "12".into(),
-        reason: "unregistered".into(),
-        event: ev("gpc.message.failed"),
-    };
     store
         .record_send_results(vec![
-            SendResult::Failed {
-                id: "ev-1".into(),
-                failure,
-                now_ms: 2000,
-            },
+            mesh_failure("ev-1", 2000),
             SendResult::Sent {
                 id: "ev-2".into(),
                 mesh_message_id: "M2".into(),
@@ -340,18 +330,8 @@ pub async fn resend_requeues_only_failed_messages_the_receiver_never_acknowledge
     );
     let claimed = store.claim_due(10, 1000, 60_000).await.unwrap();
     assert_eq!(claimed.len(), 2);
-    let failure = Failure {
-        stage: FailureStage::MeshSend,
-        code: "12".into(),
-        reason: "unregistered".into(),
-        event: ev("gpc.message.failed"),
-    };
     store
-        .record_send_results(vec![SendResult::Failed {
-            id: "ev-1".into(),
-            failure,
-            now_ms: 2000,
-        }])
+        .record_send_results(vec![mesh_failure("ev-1", 2000)])
         .await
         .unwrap();
     // The practice rejected ev-2 (negative infrastructure ack): it has the message already.
@@ -389,4 +369,18 @@ pub async fn resend_requeues_only_failed_messages_the_receiver_never_acknowledge
         store.resend("ev-1", 3100).await.unwrap(),
         ResendOutcome::NotFailed("received".into())
     );
+}
+
+/// A terminal MESH send failure (`unregistered`) of message `id`.
+fn mesh_failure(id: &str, now_ms: i64) -> SendResult {
+    SendResult::Failed {
+        id: id.into(),
+        failure: Failure {
+            stage: FailureStage::MeshSend,
+            code: "12".into(),
+            reason: "unregistered".into(),
+            event: ev("gpc.message.failed"),
+        },
+        now_ms,
+    }
 }
