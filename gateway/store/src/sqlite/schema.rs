@@ -7,11 +7,14 @@ pub(super) fn prepare(conn: &Connection, synchronous_full: bool) -> rusqlite::Re
     // WAL lets readers proceed during the writer's transaction; FULL makes each group commit
     // durable against power loss, NORMAL only against process crashes (kill -9).
     // temp_store keeps the per-job savepoint journals in memory instead of temp files, and a
-    // larger autocheckpoint keeps WAL checkpoints off most group commits.
+    // larger autocheckpoint keeps WAL checkpoints off most group commits. An 8 MB page cache
+    // (default 2 MB) holds the bodies between ingest and send: with the default, ~20 KB messages
+    // were read back from the WAL (store-bench: store-thread CPU 255 -> 152 us per message).
     let sync = if synchronous_full { "FULL" } else { "NORMAL" };
     conn.execute_batch(&format!(
         "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA foreign_keys=ON;
-         PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=16384;"
+         PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=16384;
+         PRAGMA cache_size=-8192;"
     ))?;
     conn.execute_batch(SCHEMA)
 }
