@@ -10,7 +10,9 @@ use reqwest::{Method, StatusCode};
 use tokio::io::{AsyncSeekExt, AsyncWriteExt, BufWriter};
 use tracing::debug;
 
-use crate::{InboxMessage, InboxMessageMeta, MeshClient, MeshError, MessageType, chunk};
+use crate::{
+    InboxHeaders, InboxMessage, InboxMessageMeta, MeshClient, MeshError, MessageType, chunk,
+};
 
 /// Upper bound on chunks of one download (100 GB at 100 MB per chunk, the real ceiling).
 const MAX_CHUNKS: usize = 1_000;
@@ -271,21 +273,23 @@ pub(crate) fn meta_from_headers(
         _ => MessageType::Data,
     };
     InboxMessageMeta {
-        message_id: header(headers, "mex-messageid").unwrap_or_else(|| requested_id.to_owned()),
-        message_type,
-        from: header(headers, "mex-from"),
-        to: header(headers, "mex-to"),
-        workflow_id: header(headers, "mex-workflowid"),
-        local_id: header(headers, "mex-localid"),
-        subject: header(headers, "mex-subject"),
-        file_name: header(headers, "mex-filename"),
-        linked_message_id: header(headers, "mex-linkedmsgid"),
-        status_code: header(headers, "mex-statuscode"),
-        status_event: header(headers, "mex-statusevent"),
-        status_description: header(headers, "mex-statusdescription"),
-        status_success: header(headers, "mex-statussuccess"),
-        content_type: header(headers, "mex-content-type")
-            .or_else(|| header(headers, CONTENT_TYPE.as_str())),
+        headers: InboxHeaders {
+            message_id: header(headers, "mex-messageid").unwrap_or_else(|| requested_id.to_owned()),
+            message_type,
+            from: header(headers, "mex-from"),
+            to: header(headers, "mex-to"),
+            workflow_id: header(headers, "mex-workflowid"),
+            local_id: header(headers, "mex-localid"),
+            subject: header(headers, "mex-subject"),
+            file_name: header(headers, "mex-filename"),
+            linked_message_id: header(headers, "mex-linkedmsgid"),
+            status_code: header(headers, "mex-statuscode"),
+            status_event: header(headers, "mex-statusevent"),
+            status_description: header(headers, "mex-statusdescription"),
+            status_success: header(headers, "mex-statussuccess"),
+            content_type: header(headers, "mex-content-type")
+                .or_else(|| header(headers, CONTENT_TYPE.as_str())),
+        },
         size,
         chunks,
     }

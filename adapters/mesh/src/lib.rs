@@ -43,6 +43,7 @@ pub use error::{BoxError, CLOCK_SKEW_HINT, MeshError};
 pub use error_body::ErrorBody;
 pub use inbox::InboxPage;
 pub use message::{
-    InboxMessage, InboxMessageMeta, MessageType, OutboundFile, OutboundMessage, TrackingInfo,
+    InboxHeaders, InboxMessage, InboxMessageMeta, MessageType, OutboundFile, OutboundMessage,
+    TrackingInfo,
 };
 pub use token::{ParsedToken, TokenError, nhsmesh_token, parse_token, verify_token};

@@ -112,7 +112,7 @@ impl OutboundFile {
 }
 
 /// `Mex-MessageType` of a downloaded message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MessageType {
     /// An ordinary message with a payload.
     Data,
@@ -120,9 +120,9 @@ pub enum MessageType {
     Report,
 }
 
-/// A downloaded (and reassembled, decompressed) message.
+/// The `Mex-*` headers of a downloaded message.
 #[derive(Clone, PartialEq, Eq)]
-pub struct InboxMessage {
+pub struct InboxHeaders {
     /// `Mex-MessageID` (for a report: the report's own id).
     pub message_id: String,
     /// `Mex-MessageType`.
@@ -151,13 +151,12 @@ pub struct InboxMessage {
     pub status_success: Option<String>,
     /// `Mex-Content-Type`, else `Content-Type`.
     pub content_type: Option<String>,
-    /// The payload, chunks joined and transport gzip removed (patient data).
-    pub body: Vec<u8>,
 }
 
-impl fmt::Debug for InboxMessage {
+/// Patient data (`Mex-To`, `Mex-Subject`) is redacted: messages are logged by their headers.
+impl fmt::Debug for InboxHeaders {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("InboxMessage")
+        f.debug_struct("InboxHeaders")
             .field("message_id", &self.message_id)
             .field("message_type", &self.message_type)
             .field("from", &self.from)
@@ -172,90 +171,64 @@ impl fmt::Debug for InboxMessage {
             .field("status_description", &self.status_description)
             .field("status_success", &self.status_success)
             .field("content_type", &self.content_type)
+            .finish()
+    }
+}
+
+/// A downloaded (and reassembled, decompressed) message. Its headers read as its own fields
+/// (`msg.workflow_id`) through `Deref`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct InboxMessage {
+    /// The `Mex-*` headers.
+    pub headers: InboxHeaders,
+    /// The payload, chunks joined and transport gzip removed (patient data).
+    pub body: Vec<u8>,
+}
+
+impl std::ops::Deref for InboxMessage {
+    type Target = InboxHeaders;
+
+    fn deref(&self) -> &InboxHeaders {
+        &self.headers
+    }
+}
+
+impl fmt::Debug for InboxMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InboxMessage")
+            .field("headers", &self.headers)
             .field("body_len", &self.body.len())
             .finish()
     }
 }
 
-/// The headers of a message that [`crate::MeshClient::download_to`] wrote to a file: the fields
-/// of [`InboxMessage`] without the body, plus its size and how many chunks it came in.
-#[derive(Clone, PartialEq, Eq)]
+/// A message that [`crate::MeshClient::download_to`] wrote to a file: its headers, its size
+/// and how many chunks it came in. The headers read as its own fields through `Deref`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InboxMessageMeta {
-    /// `Mex-MessageID` (for a report: the report's own id).
-    pub message_id: String,
-    /// `Mex-MessageType`.
-    pub message_type: MessageType,
-    /// `Mex-From` (absent on reports).
-    pub from: Option<String>,
-    /// `Mex-To`.
-    pub to: Option<String>,
-    /// `Mex-WorkflowID`.
-    pub workflow_id: Option<String>,
-    /// `Mex-LocalID`.
-    pub local_id: Option<String>,
-    /// `Mex-Subject` (patient data).
-    pub subject: Option<String>,
-    /// `Mex-FileName`.
-    pub file_name: Option<String>,
-    /// `Mex-LinkedMsgID`: on a report, the message it is about.
-    pub linked_message_id: Option<String>,
-    /// `Mex-StatusCode`.
-    pub status_code: Option<String>,
-    /// `Mex-StatusEvent`.
-    pub status_event: Option<String>,
-    /// `Mex-StatusDescription`.
-    pub status_description: Option<String>,
-    /// `Mex-StatusSuccess` (`SUCCESS` / `ERROR`).
-    pub status_success: Option<String>,
-    /// `Mex-Content-Type`, else `Content-Type`.
-    pub content_type: Option<String>,
+    /// The `Mex-*` headers.
+    pub headers: InboxHeaders,
     /// Bytes written: the payload with chunks joined and transport gzip removed.
     pub size: u64,
     /// Chunks downloaded: 1 for a plain `200`, n after a `206` and `GET .../{2..n}`.
     pub chunks: usize,
 }
 
+impl std::ops::Deref for InboxMessageMeta {
+    type Target = InboxHeaders;
+
+    fn deref(&self) -> &InboxHeaders {
+        &self.headers
+    }
+}
+
 impl InboxMessageMeta {
     /// Joins the headers with an in-memory body.
     pub(crate) fn with_body(self, body: Vec<u8>) -> InboxMessage {
         InboxMessage {
-            message_id: self.message_id,
-            message_type: self.message_type,
-            from: self.from,
-            to: self.to,
-            workflow_id: self.workflow_id,
-            local_id: self.local_id,
-            subject: self.subject,
-            file_name: self.file_name,
-            linked_message_id: self.linked_message_id,
-            status_code: self.status_code,
-            status_event: self.status_event,
-            status_description: self.status_description,
-            status_success: self.status_success,
-            content_type: self.content_type,
+            headers: self.headers,
             body,
         }
-    }
-}
-
-impl fmt::Debug for InboxMessageMeta {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("InboxMessageMeta")
-            .field("message_id", &self.message_id)
-            .field("message_type", &self.message_type)
-            .field("from", &self.from)
-            .field("to", &self.to.as_ref().map(|_| "<redacted>"))
-            .field("workflow_id", &self.workflow_id)
-            .field("local_id", &self.local_id)
-            .field("subject", &self.subject.as_ref().map(|_| "<redacted>"))
-            .field("file_name", &self.file_name)
-            .field("linked_message_id", &self.linked_message_id)
-            .field("status_code", &self.status_code)
-            .field("status_success", &self.status_success)
-            .field("content_type", &self.content_type)
-            .field("size", &self.size)
-            .field("chunks", &self.chunks)
-            .finish()
     }
 }
 
@@ -334,20 +307,22 @@ mod tests {
         );
 
         let msg = InboxMessage {
-            message_id: "ID1".into(),
-            message_type: MessageType::Data,
-            from: Some("PHARM001".into()),
-            to: Some("GPPROVIDER_9000000009_19700101_Smith".into()),
-            workflow_id: None,
-            local_id: None,
-            subject: Some("Mr John Smith".into()),
-            file_name: None,
-            linked_message_id: None,
-            status_code: None,
-            status_event: None,
-            status_description: None,
-            status_success: None,
-            content_type: None,
+            headers: InboxHeaders {
+                message_id: "ID1".into(),
+                message_type: MessageType::Data,
+                from: Some("PHARM001".into()),
+                to: Some("GPPROVIDER_9000000009_19700101_Smith".into()),
+                workflow_id: None,
+                local_id: None,
+                subject: Some("Mr John Smith".into()),
+                file_name: None,
+                linked_message_id: None,
+                status_code: None,
+                status_event: None,
+                status_description: None,
+                status_success: None,
+                content_type: None,
+            },
             body: b"9000000009".to_vec(),
         };
         let text = format!("{msg:?}");
