@@ -155,3 +155,26 @@ impl Responder {
         Ok(())
     }
 }
+
+/// Starts a standard responder for every GP practice mailbox (`GPPRAC*`) of the simulator
+/// configured by `cfg` and serving at `url`, polling every `poll` until `stop`.
+///
+/// # Errors
+/// A mailbox client cannot be built.
+pub fn spawn_practices(
+    cfg: &gateway_mesh_sim::SimConfig,
+    url: &str,
+    poll: Duration,
+    stop: &CancellationToken,
+) -> Result<(), MeshError> {
+    for m in cfg.mailboxes.iter().filter(|m| m.id.starts_with("GPPRAC")) {
+        let client = MeshClient::new(gateway_adapter_mesh::MeshClientConfig::new(
+            url.to_owned(),
+            m.id.clone(),
+            gateway_core::Secret::new(m.password.clone()),
+            gateway_core::Secret::new(cfg.shared_key.clone()),
+        ))?;
+        tokio::spawn(Responder::standard(client, &m.ods_code).run(poll, stop.clone()));
+    }
+    Ok(())
+}

@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use gateway_adapter_filedrop::{CsvDecoder, DecodeContext, Decoder, Hl7v2Decoder, JsonDecoder};
-use gateway_adapter_mesh::{MeshClient, MeshClientConfig};
 use gateway_core::{BusEvent, Secret};
 use gateway_mesh_sim::SimConfig;
 use gateway_proto::CloudEvent;
@@ -19,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{DropConfig, GatewayConfig, MailboxConfig};
 use crate::embedded_bus::{JsonlSink, JsonlTarget};
-use crate::responder::Responder;
+use crate::responder::spawn_practices;
 use crate::runtime::{self, StartOptions};
 
 /// A shipped example file and the final event type each of its messages must reach.
@@ -107,13 +106,7 @@ pub async fn execute(data_dir: Option<PathBuf>, timeout: Duration) -> anyhow::Re
     });
     let sim_cfg = SimConfig::demo();
     let key = sim_cfg.shared_key.clone();
-    let practices: Vec<(String, String, String)> = sim_cfg
-        .mailboxes
-        .iter()
-        .filter(|m| m.id.starts_with("GPPRAC"))
-        .map(|m| (m.id.clone(), m.password.clone(), m.ods_code.clone()))
-        .collect();
-    let sim = gateway_mesh_sim::start(sim_cfg, ([127, 0, 0, 1], 0).into())
+    let sim = gateway_mesh_sim::start(sim_cfg.clone(), ([127, 0, 0, 1], 0).into())
         .await
         .context("MESH simulator")?;
 
@@ -161,17 +154,7 @@ pub async fn execute(data_dir: Option<PathBuf>, timeout: Duration) -> anyhow::Re
     let gw = runtime::start(&cfg, StartOptions { sink: Some(sink) }).await?;
 
     let stop = CancellationToken::new();
-    for (id, password, ods) in practices {
-        let client = MeshClient::new(MeshClientConfig::new(
-            sim.url.clone(),
-            id,
-            Secret::new(password),
-            Secret::new(key.clone()),
-        ))?;
-        tokio::spawn(
-            Responder::standard(client, &ods).run(Duration::from_millis(100), stop.clone()),
-        );
-    }
+    spawn_practices(&sim_cfg, &sim.url, Duration::from_millis(100), &stop)?;
 
     let mut expected = Vec::new();
     for ex in EXAMPLES {
